@@ -1,0 +1,356 @@
+"""`SQLStore`: the RunDB contract over SQLAlchemy Core (SQLite or PostgreSQL).
+
+Split by concern: runs, logs and metrics here; artifacts in `artifacts.py`; functions and projects in
+`functions.py`. Every write is one short transaction run through `engine.write_retry`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, and_, delete, exists, func, insert, not_, select, update
+
+from trackrun import _process
+from trackrun.config import config
+from trackrun.db.base import RunDB
+from trackrun.db.sql import tables as t
+from trackrun.db.sql.artifacts import ArtifactsMixin
+from trackrun.db.sql.engine import make_engine, write_retry
+from trackrun.db.sql.functions import FunctionsMixin
+from trackrun.errors import InvalidArgumentError, NotFoundError
+from trackrun.schemas import codec
+from trackrun.schemas.lists import RunList
+from trackrun.schemas.run import (
+    ABORTED,
+    RUNNING,
+    apply_updates,
+    get_in,
+    label_conditions,
+    now_iso,
+    numeric,
+    parse_time,
+)
+
+T = TypeVar("T")
+_SORT_COLUMNS = {"start_time": t.runs.c.start_time, "name": t.runs.c.name, "state": t.runs.c.state,
+                 "last_update": t.runs.c.last_update}
+
+
+class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
+    """Runs, logs, metrics, artifacts and functions in one SQL database."""
+
+    kind = "sql"
+
+    def __init__(self, url: str, artifact_root: str = ""):
+        self.url = url
+        self.engine = make_engine(url)
+        self.artifact_root = artifact_root
+        self._known_projects: set[str] = set()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _write(self, fn: Callable[[Connection], T], what: str) -> T:
+        def attempt() -> T:
+            with self.engine.connect() as conn:
+                conn.execution_options(write=True)
+                with conn.begin():
+                    return fn(conn)
+
+        return write_retry(attempt, what)
+
+    def _read(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            return fn(conn)
+
+    @staticmethod
+    def _project(project: str) -> str:
+        return project or config.default_project
+
+    def _ensure_project(self, conn: Connection, project: str) -> None:
+        if project in self._known_projects:
+            return
+        if conn.execute(select(t.projects.c.name).where(t.projects.c.name == project)).first() is None:
+            conn.execute(insert(t.projects).values(name=project, created=time.time()))
+        self._known_projects.add(project)
+
+    # -- runs -------------------------------------------------------------------------------------
+    def _run_row_values(self, struct: dict) -> dict[str, Any]:
+        status = struct.get("status", {})
+        return {
+            "name": str(get_in(struct, "metadata.name", "") or ""),
+            "state": str(status.get("state") or "created"),
+            "start_time": parse_time(status.get("start_time")),
+            "last_update": parse_time(status.get("last_update")) or time.time(),
+            "host": status.get("host"),
+            "pid": status.get("pid"),
+            "pid_start": status.get("pid_start"),
+            "body": codec.dumps(struct),
+        }
+
+    def _index_run(self, conn: Connection, run_id: int, struct: dict, fresh: bool) -> None:
+        if not fresh:
+            conn.execute(delete(t.run_labels).where(t.run_labels.c.run_id == run_id))
+            conn.execute(delete(t.run_numbers).where(t.run_numbers.c.run_id == run_id))
+        labels = get_in(struct, "metadata.labels", {}) or {}
+        if labels:
+            conn.execute(insert(t.run_labels), [
+                {"run_id": run_id, "name": str(k)[:255], "value": str(v)[:1024]} for k, v in labels.items()])
+        numbers = []
+        for field, values in (("results", get_in(struct, "status.results", {})),
+                              ("parameters", get_in(struct, "spec.parameters", {}))):
+            for key, value in (values or {}).items():
+                number = numeric(value)
+                if number is not None:
+                    numbers.append({"run_id": run_id, "field": field, "key": str(key)[:255], "value": number})
+        if numbers:
+            conn.execute(insert(t.run_numbers), numbers)
+
+    def store_run(self, struct: dict, uid: str, project: str = "", iter: int = 0) -> None:
+        project = self._project(project or get_in(struct, "metadata.project", ""))
+        if not uid:
+            raise InvalidArgumentError("store_run needs a run uid")
+        values = self._run_row_values(struct)
+
+        def write(conn: Connection) -> None:
+            self._ensure_project(conn, project)
+            key = and_(t.runs.c.project == project, t.runs.c.uid == uid, t.runs.c.iteration == iter)
+            run_id = conn.execute(select(t.runs.c.id).where(key)).scalar()
+            if run_id is None:
+                run_id = conn.execute(insert(t.runs).values(project=project, uid=uid, iteration=iter, **values)
+                                      ).inserted_primary_key[0]
+                self._index_run(conn, run_id, struct, fresh=True)
+            else:
+                conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(**values))
+                self._index_run(conn, run_id, struct, fresh=False)
+
+        self._write(write, f"store run {uid}")
+
+    def update_run(self, updates: dict, uid: str, project: str = "", iter: int = 0) -> None:
+        project = self._project(project)
+
+        def write(conn: Connection) -> None:
+            key = and_(t.runs.c.project == project, t.runs.c.uid == uid, t.runs.c.iteration == iter)
+            row = conn.execute(select(t.runs.c.id, t.runs.c.body).where(key)).first()
+            if row is None:
+                raise NotFoundError(f"run {project}/{uid} iteration {iter} not found")
+            struct = apply_updates(codec.loads(row.body), updates)
+            conn.execute(update(t.runs).where(t.runs.c.id == row.id).values(**self._run_row_values(struct)))
+            self._index_run(conn, row.id, struct, fresh=False)
+
+        self._write(write, f"update run {uid}")
+
+    def read_run(self, uid: str, project: str = "", iter: int = 0) -> dict:
+        project = self._project(project)
+        key = and_(t.runs.c.project == project, t.runs.c.uid == uid, t.runs.c.iteration == iter)
+        row = self._read(lambda c: c.execute(select(t.runs).where(key)).first())
+        if row is None:
+            raise NotFoundError(f"run {project}/{uid} iteration {iter} not found; "
+                                "list runs with `trackrun get runs`")
+        if row.state == RUNNING and self._died(row):
+            self._mark_dead([row])
+            return self.read_run(uid, project, iter)
+        return codec.loads(row.body)
+
+    @staticmethod
+    def _died(row: Any) -> bool:
+        return bool(row.pid) and row.host == _process.hostname() and not _process.is_alive(row.pid, row.pid_start)
+
+    def _mark_dead(self, rows: list) -> None:
+        for row in rows:
+            message = (f"the process running this run (pid {row.pid} on {row.host}) ended without recording "
+                       "a final state; it was killed or crashed")
+            updates = {"status.state": ABORTED, "status.error": message, "status.last_update": now_iso()}
+
+            def write(conn: Connection, row: Any = row, updates: dict = updates) -> None:
+                current = conn.execute(select(t.runs.c.body, t.runs.c.state).where(t.runs.c.id == row.id)).first()
+                if current is None or current.state != RUNNING:
+                    return  # finished or already marked by someone else meanwhile
+                struct = apply_updates(codec.loads(current.body), updates)
+                conn.execute(update(t.runs).where(t.runs.c.id == row.id).values(**self._run_row_values(struct)))
+
+            self._write(write, "mark a dead run aborted")
+
+    def _reap_dead_runs(self) -> None:
+        """Mark `aborted` the runs left running by processes of this host that no longer exist."""
+        query = select(t.runs.c.id, t.runs.c.pid, t.runs.c.pid_start, t.runs.c.host).where(
+            t.runs.c.state == RUNNING, t.runs.c.host == _process.hostname())
+        rows = self._read(lambda c: c.execute(query).all())
+        dead = [row for row in rows if self._died(row)]
+        if dead:
+            self._mark_dead(dead)
+
+    def _run_filters(self, name: str = "", uid: Any = None, project: str = "", labels: Any = None,
+                     state: str = "", iter: bool = False, start_time_from: Any = None,
+                     start_time_to: Any = None) -> list:
+        conds = []
+        if project != "*":
+            conds.append(t.runs.c.project == self._project(project))
+        if name:
+            if name.startswith("~"):
+                conds.append(t.runs.c.name.ilike(f"%{_escape_like(name[1:])}%", escape="\\"))
+            else:
+                conds.append(t.runs.c.name == name)
+        if uid:
+            uids = [uid] if isinstance(uid, str) else list(uid)
+            conds.append(t.runs.c.uid.in_(uids))
+        if state:
+            conds.append(t.runs.c.state == state)
+        if not iter:
+            conds.append(t.runs.c.iteration == 0)
+        if start_time_from is not None:
+            conds.append(t.runs.c.start_time >= parse_time(start_time_from))
+        if start_time_to is not None:
+            conds.append(t.runs.c.start_time <= parse_time(start_time_to))
+        for lname, op, value in label_conditions(labels):
+            match = and_(t.run_labels.c.run_id == t.runs.c.id, t.run_labels.c.name == lname)
+            if op == "=":
+                conds.append(exists().where(match, t.run_labels.c.value == value))
+            elif op == "!=":
+                conds.append(not_(exists().where(match, t.run_labels.c.value == value)))
+            elif op == "~=":
+                conds.append(exists().where(match, t.run_labels.c.value.ilike(
+                    f"%{_escape_like(value or '')}%", escape="\\")))
+            else:
+                conds.append(exists().where(match))
+        return conds
+
+    def list_runs(self, name: str = "", uid: Any = None, project: str = "", labels: Any = None,
+                  state: str = "", sort: bool = True, last: int = 0, iter: bool = False,
+                  start_time_from: Any = None, start_time_to: Any = None, sort_by: str = "",
+                  offset: int = 0) -> RunList:
+        self._reap_dead_runs()
+        conds = self._run_filters(name, uid, project, labels, state, iter, start_time_from, start_time_to)
+        query = select(t.runs.c.body).where(*conds)
+        if sort_by:
+            descending = sort_by.startswith("-")
+            field = sort_by.lstrip("-+")
+            if field in _SORT_COLUMNS:
+                column = _SORT_COLUMNS[field]
+            elif field.startswith(("results.", "parameters.")):
+                kind, key = field.split(".", 1)
+                number = t.run_numbers.alias("sort_n")
+                query = query.outerjoin(number, and_(number.c.run_id == t.runs.c.id, number.c.field == kind,
+                                                     number.c.key == key))
+                column = number.c.value
+            else:
+                raise InvalidArgumentError(f"cannot sort runs by '{sort_by}'; use results.<key>, parameters.<key>, "
+                                           "start_time, name or state (prefix '-' for descending)")
+            order = column.desc() if descending else column.asc()
+            query = query.order_by(column.is_(None), order, t.runs.c.id.desc())
+        elif sort:
+            query = query.order_by(t.runs.c.start_time.desc(), t.runs.c.id.desc())
+        if last:
+            query = query.limit(last)
+        if offset:
+            query = query.offset(offset)
+        rows = self._read(lambda c: c.execute(query).scalars().all())
+        return RunList(codec.loads(body) for body in rows)
+
+    def count_runs(self, name: str = "", project: str = "", labels: Any = None, state: str = "",
+                   iter: bool = False, start_time_from: Any = None, start_time_to: Any = None) -> int:
+        conds = self._run_filters(name, None, project, labels, state, iter, start_time_from, start_time_to)
+        return self._read(lambda c: c.execute(select(func.count()).select_from(t.runs).where(*conds)).scalar())
+
+    def _delete_run_rows(self, conn: Connection, where: Any) -> int:
+        rows = conn.execute(select(t.runs.c.id, t.runs.c.project, t.runs.c.uid).where(where)).all()
+        if not rows:
+            return 0
+        ids = [r.id for r in rows]
+        for chunk in _chunks(ids, 500):
+            conn.execute(delete(t.run_labels).where(t.run_labels.c.run_id.in_(chunk)))
+            conn.execute(delete(t.run_numbers).where(t.run_numbers.c.run_id.in_(chunk)))
+            conn.execute(delete(t.runs).where(t.runs.c.id.in_(chunk)))
+        for project, uid in {(r.project, r.uid) for r in rows}:
+            remaining = conn.execute(select(t.runs.c.id).where(t.runs.c.project == project, t.runs.c.uid == uid)
+                                     ).first()
+            if remaining is None:
+                conn.execute(delete(t.logs).where(t.logs.c.project == project, t.logs.c.uid == uid))
+                conn.execute(delete(t.metrics).where(t.metrics.c.project == project, t.metrics.c.uid == uid))
+        return len(rows)
+
+    def del_run(self, uid: str, project: str = "", iter: int | None = None) -> None:
+        project = self._project(project)
+        where = and_(t.runs.c.project == project, t.runs.c.uid == uid)
+        if iter is not None:
+            where = and_(where, t.runs.c.iteration == iter)
+        if not self._write(lambda c: self._delete_run_rows(c, where), f"delete run {uid}"):
+            raise NotFoundError(f"run {project}/{uid} not found")
+
+    def del_runs(self, name: str = "", project: str = "", labels: Any = None, state: str = "",
+                 days_ago: int = 0) -> int:
+        conds = self._run_filters(name, None, project, labels, state, iter=False)
+        if days_ago:
+            conds.append(t.runs.c.start_time <= time.time() - days_ago * 86400)
+        parents = select(t.runs.c.project, t.runs.c.uid).where(*conds).subquery()
+        where = exists().where(parents.c.project == t.runs.c.project, parents.c.uid == t.runs.c.uid)
+        return self._write(lambda c: self._delete_run_rows(c, where), "delete runs")
+
+    # -- logs -------------------------------------------------------------------------------------
+    def store_log(self, uid: str, project: str = "", body: bytes = b"", append: bool = False) -> None:
+        project = self._project(project)
+        if isinstance(body, str):
+            body = body.encode()
+
+        def write(conn: Connection) -> None:
+            if not append:
+                conn.execute(delete(t.logs).where(t.logs.c.project == project, t.logs.c.uid == uid))
+            if body:
+                conn.execute(insert(t.logs).values(project=project, uid=uid, body=body))
+
+        self._write(write, f"store the log of run {uid}")
+
+    def get_log(self, uid: str, project: str = "", offset: int = 0, size: int = 0) -> tuple[str, bytes]:
+        project = self._project(project)
+
+        def read(conn: Connection) -> tuple[str, bytes]:
+            state = conn.execute(select(t.runs.c.state).where(
+                t.runs.c.project == project, t.runs.c.uid == uid, t.runs.c.iteration == 0)).scalar()
+            chunks = conn.execute(select(t.logs.c.body).where(t.logs.c.project == project, t.logs.c.uid == uid)
+                                  .order_by(t.logs.c.id)).scalars().all()
+            if state is None and not chunks:
+                raise NotFoundError(f"run {project}/{uid} not found")
+            data = b"".join(chunks)[offset:]
+            return state or "", data[:size] if size > 0 else data
+
+        return self._read(read)
+
+    # -- metrics ----------------------------------------------------------------------------------
+    def store_metrics(self, uid: str, project: str, iter: int, points: Iterable[tuple]) -> None:
+        project = self._project(project)
+        rows = []
+        for key, step, value, timestamp in points:
+            value = float(value)
+            rows.append({"project": project, "uid": uid, "iteration": iter, "key": str(key), "step": int(step),
+                         "value": None if math.isnan(value) else value, "timestamp": float(timestamp)})
+        if rows:
+            self._write(lambda c: c.execute(insert(t.metrics), rows), f"store metrics of run {uid}")
+
+    def list_metrics(self, uid: str, project: str = "", iter: int = 0, key: str = "") -> dict[str, list]:
+        project = self._project(project)
+        query = select(t.metrics.c.key, t.metrics.c.step, t.metrics.c.value, t.metrics.c.timestamp).where(
+            t.metrics.c.project == project, t.metrics.c.uid == uid, t.metrics.c.iteration == iter)
+        if key:
+            query = query.where(t.metrics.c.key == key)
+        query = query.order_by(t.metrics.c.key, t.metrics.c.step, t.metrics.c.timestamp, t.metrics.c.id)
+        out: dict[str, list] = {}
+        for row in self._read(lambda c: c.execute(query).all()):
+            out.setdefault(row.key, []).append(
+                (row.step, math.nan if row.value is None else row.value, row.timestamp))
+        return out
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i: i + size]
+
+
+__all__ = ["SQLStore"]
