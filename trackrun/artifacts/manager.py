@@ -1,0 +1,143 @@
+"""Logging an artifact: validate the key, hash the body, store it once, record the version.
+
+Bodies land at ``<artifact path>/<key>/<hash[:16]>/<file name>``: readable on disk, one folder per version
+content, so logging identical bytes again (by any run) reuses the stored file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from trackrun.artifacts import Artifact, DatasetArtifact, HtmlArtifact, ModelArtifact
+from trackrun.errors import InvalidArgumentError
+from trackrun.schemas.run import now_iso
+
+if TYPE_CHECKING:
+    from trackrun.context import RunContext
+
+_BAD_KEY = re.compile(r"[#@:\\\x00-\x1f]")
+
+
+def validate_key(key: Any) -> str:
+    """A key is an opaque relative name (``plots/roc``); it may not escape the artifact root."""
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidArgumentError("an artifact needs a non-empty string key, e.g. log_artifact('model', ...)")
+    if key.startswith("/") or _BAD_KEY.search(key):
+        raise InvalidArgumentError(f"artifact key '{key}' is invalid: use a relative name without '#', '@', ':', "
+                                   "backslashes or control characters (e.g. 'plots/roc')")
+    parts = PurePosixPath(key).parts
+    if any(part in ("..", ".") for part in parts):
+        raise InvalidArgumentError(f"artifact key '{key}' escapes the artifact root; use a key without '..'")
+    return key
+
+
+def _file_name(item: Artifact, local_path: str | None, key: str, fmt: str) -> str:
+    if local_path:
+        name = os.path.basename(local_path.rstrip("/"))
+        if name in ("", ".", ".."):
+            raise InvalidArgumentError(f"local_path '{local_path}' does not name a file")
+        return name
+    name = key.rsplit("/", 1)[-1]
+    if fmt and not name.endswith("." + fmt):
+        name = f"{name}.{fmt}"
+    return name
+
+
+def _hash_file(path: str) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_path: str | None = None,
+                 artifact_path: str | None = None, tag: str = "", viewer: str | None = None,
+                 target_path: str = "", src_path: str | None = None, upload: bool | None = None,
+                 labels: dict | None = None, format: str | None = None, db_key: str | None = None,
+                 **kwargs: Any) -> dict:
+    """Store the body and record a new version; return the artifact record (with its ``uri``)."""
+    from trackrun.datastore import check_within, join_url, normalize_url, upload_file, write_bytes
+    from trackrun.datastore.dataitem import get_dataitem
+
+    if isinstance(item, str):
+        validate_key(item)
+        fmt = format or (os.path.splitext(local_path or "")[1].lstrip(".") or None)
+        cls = HtmlArtifact if (fmt or "").lower() in ("html", "htm") else Artifact
+        item = cls(item, body=body, viewer=viewer, format=fmt)
+    elif not isinstance(item, Artifact):
+        raise InvalidArgumentError(f"log_artifact takes a key or an Artifact object, got {type(item).__name__}")
+    elif body is not None:
+        item._body = body
+    key = validate_key(item.key)
+    if labels:
+        item.labels.update({str(k): str(v) for k, v in labels.items()})
+    src_path = src_path or item.src_path
+
+    data = item.get_body()
+    source_file = None
+    if data is None:
+        source_file = src_path or local_path
+        if not source_file:
+            raise InvalidArgumentError(f"artifact '{key}' has no body: pass body=..., or local_path= of an "
+                                       "existing file")
+        source_file = normalize_url(source_file)
+        if not os.path.isfile(source_file):
+            raise InvalidArgumentError(f"artifact '{key}': local_path '{local_path or src_path}' is not a file")
+    fmt = item.default_format() or (os.path.splitext(local_path or source_file or "")[1].lstrip("."))
+    if data is not None:
+        digest, size = hashlib.sha256(data).hexdigest(), len(data)
+    else:
+        digest, size = _hash_file(source_file)
+
+    root = normalize_url(artifact_path or ctx.artifact_path)
+    target = target_path or item.target_path
+    if target:
+        if "://" not in target and not os.path.isabs(target):
+            raise InvalidArgumentError(f"target_path '{target}' must be absolute or a URL; "
+                                       "use local_path for a name inside the artifact path")
+    else:
+        name = _file_name(item, local_path, key, fmt)
+        target = join_url(root, key, digest[:16], name)
+        check_within(root, target)
+    if upload is not False:
+        if target_path or not get_dataitem(target, secrets=ctx._secrets.values).exists():
+            if data is not None:
+                write_bytes(target, data, secrets=ctx._secrets.values)
+            else:
+                upload_file(source_file, target, secrets=ctx._secrets.values)
+
+    record = {
+        "kind": item.kind,
+        "key": key,
+        "db_key": db_key or f"{ctx.name}_{key}",
+        "project": ctx.project,
+        "iter": ctx.iteration,
+        "tree": ctx._uid,
+        "hash": digest,
+        "size": size,
+        "format": fmt,
+        "viewer": item.viewer or viewer,
+        "target_path": target,
+        "labels": item.labels,
+        "description": item.description,
+        "producer": {"kind": "run", "name": ctx.name, "uri": f"{ctx.project}/{ctx._uid}",
+                     "iteration": ctx.iteration},
+        "sources": [{"name": k, "path": v} for k, v in ctx._inputs_urls.items()],
+        "updated": now_iso(),
+        **item.extra_fields(),
+    }
+    if isinstance(item, ModelArtifact | DatasetArtifact):
+        record["extra_data"] = {k: str(v) for k, v in (record.get("extra_data") or {}).items()}
+    version = ctx._db.store_artifact(record["db_key"], record, ctx._uid, iter=ctx.iteration, tag=tag,
+                                     project=ctx.project)
+    record["uid"] = version
+    suffix = f"#{ctx.iteration}" if ctx.iteration else ""
+    record["uri"] = f"store://artifacts/{ctx.project}/{record['db_key']}{suffix}@{version}"
+    return record
