@@ -110,6 +110,15 @@ class RunDB(ABC):
         other version of the same key. An existing version id in ``artifact['uid']`` is updated instead."""
 
     @abstractmethod
+    def tag_artifact(self, key: str, tag: str, project: str = "", uid: str = "") -> None:
+        """Point ``tag`` at version ``uid`` of ``key``, moving it from any other version."""
+
+    @abstractmethod
+    def mark_best_iteration(self, project: str, tree: str, iteration: int) -> None:
+        """Flag the artifacts that iteration ``iteration`` of hyper run ``tree`` logged as the best ones
+        (``list_artifacts(best_iteration=True)`` returns them)."""
+
+    @abstractmethod
     def read_artifact(self, key: str, tag: str = "", iter: int | None = None, project: str = "",
                       tree: str = "", uid: str = "") -> dict:
         """One version: by version ``uid``, else by ``tree`` (producer run) and ``iter``, else by ``tag``
@@ -149,6 +158,10 @@ class RunDB(ABC):
     @abstractmethod
     def get_function(self, name: str, project: str = "", tag: str = "", hash_key: str = "") -> dict:
         """A function by hash, else by tag (default ``latest``)."""
+
+    @abstractmethod
+    def delete_function(self, name: str, project: str = "") -> None:
+        """Delete every version and tag of a function."""
 
     @abstractmethod
     def list_functions(self, name: str = "", project: str = "", tag: str = "", labels: Any = None) -> list[dict]:

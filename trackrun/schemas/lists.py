@@ -40,7 +40,8 @@ class _RecordList(list):
         if _in_notebook():
             import html
 
-            from IPython.display import HTML, display as show_html  # type: ignore[import-not-found]
+            from IPython.display import HTML  # type: ignore[import-not-found]
+            from IPython.display import display as show_html
 
             head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
             body = "".join(
