@@ -29,6 +29,9 @@ T = TypeVar("T")
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL, with the schema at HEAD_REVISION (migrated if older)."""
     if url.startswith("sqlite"):
+        database = url.split(":///", 1)[1] if ":///" in url else ""
+        if database and database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(database)), exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
@@ -119,8 +122,6 @@ def ensure_schema(engine: Engine) -> None:
     """Bring the schema to HEAD_REVISION. Cheap when already there: alembic is imported only to migrate."""
     if _current_revision(engine) == HEAD_REVISION:
         return
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
     with _migration_lock(engine):
         if _current_revision(engine) == HEAD_REVISION:
             return
