@@ -49,7 +49,7 @@ def xgb_train(context,
     X = df.drop(['label'], axis=1)
     y = df['label']
 
-    X_train, X_test, Y_train, Y_test = train_test_split(X, y, test_size=0.2, random_state=42)
+    X_train, X_test, Y_train, Y_test = train_test_split(X, y, test_size=0.2, random_state=7)
     dtrain = xgb.DMatrix(X_train, label=Y_train)
     dtest = xgb.DMatrix(X_test, label=Y_test)
 
