@@ -23,8 +23,6 @@ DEFAULTS: dict[str, Any] = {
     "httpdb": {"host": "127.0.0.1", "port": 8080, "dirpath": "", "dsn": "", "token": ""},
 }
 
-# Process-level variables that share the prefix but are not settings.
-_NOT_SETTINGS = {"CONFIG_FILE", "EXEC_CONFIG", "API_TOKEN", "RUN_UID", "HOME"}
 _SECRET_KEYS = {"token", "password", "dsn"}
 
 
@@ -53,32 +51,51 @@ def _merge(base: dict, extra: dict, where: str, path: str = "") -> None:
             base[key] = value
 
 
+def _leaf_paths(node: dict, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for key, value in node.items():
+        out.extend(_leaf_paths(value, (*prefix, key)) if isinstance(value, dict) else [(*prefix, key)])
+    return out
+
+
+_LEAVES = _leaf_paths(DEFAULTS)
+_RAW_KEYS = {"dbpath", "artifact_path", "dsn", "token"}  # kept as text even when they look like JSON
+_file_cache: dict[tuple[str, float], dict] = {}
+
+
+def _file_settings(config_file: str) -> dict:
+    """The config file's settings, re-read only when the file changes."""
+    import yaml
+
+    try:
+        key = (config_file, Path(config_file).stat().st_mtime)
+        if key not in _file_cache:
+            data = yaml.safe_load(Path(config_file).read_text()) or {}
+            if not isinstance(data, dict):
+                raise InvalidArgumentError(f"{config_file} must hold a mapping of settings")
+            _file_cache[key] = data
+        return _file_cache[key]
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot read TRACKRUN_CONFIG_FILE {config_file}: {exc.strerror}") from None
+
+
 def load() -> dict[str, Any]:
     """Return the effective settings as a nested dict."""
     settings = json.loads(json.dumps(DEFAULTS))
     config_file = os.environ.get(ENV_PREFIX + "CONFIG_FILE")
     if config_file:
-        import yaml
-
-        try:
-            data = yaml.safe_load(Path(config_file).read_text()) or {}
-        except OSError as exc:
-            raise InvalidArgumentError(f"cannot read TRACKRUN_CONFIG_FILE {config_file}: {exc.strerror}") from None
-        if not isinstance(data, dict):
-            raise InvalidArgumentError(f"{config_file} must hold a mapping of settings")
-        _merge(settings, data, config_file)
-    for name, raw in os.environ.items():
-        if not name.startswith(ENV_PREFIX) or name[len(ENV_PREFIX) :] in _NOT_SETTINGS:
+        _merge(settings, _file_settings(config_file), config_file)
+    # Known keys are looked up one by one (cheaper than scanning the whole environment on every access):
+    # TRACKRUN_DBPATH, TRACKRUN_httpdb__port (or TRACKRUN_HTTPDB__PORT).
+    for path in _LEAVES:
+        names = ("__".join(path), "__".join(path).upper(), "__".join((*path[:-1], path[-1].upper())))
+        raw = next((os.environ[ENV_PREFIX + n] for n in names if ENV_PREFIX + n in os.environ), None)
+        if raw is None:
             continue
-        parts = name[len(ENV_PREFIX) :].split("__")
-        parts = [parts[0].lower()] + [p.lower() for p in parts[1:]]
         node = settings
-        for part in parts[:-1]:
-            node = node.get(part) if isinstance(node.get(part), dict) else None
-            if node is None:
-                break
-        if node is not None and parts[-1] in node and not isinstance(node[parts[-1]], dict):
-            node[parts[-1]] = raw if parts[-1] in ("dbpath", "artifact_path", "dsn", "token") else _parse(raw)
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = raw if path[-1] in _RAW_KEYS else _parse(raw)
     return settings
 
 

@@ -78,8 +78,8 @@ def _atomic_local_write(path: str, writer: Any) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             writer(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+            # No fsync: like the run database (SQLite WAL, synchronous=NORMAL) a body survives a crashed
+            # process, not a power cut; an fsync would cost more than the rest of a small run.
         mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else _file_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, path)

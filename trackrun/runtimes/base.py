@@ -123,8 +123,7 @@ class BaseRuntime:
         if run["spec"].get("hyperparams") or run["spec"].get("param_file"):
             final = self._run_hyper(run, db, handler_fn, task.inline_secrets)
         else:
-            db.store_run(run, run["metadata"]["uid"], run["metadata"]["project"])
-            final = self._launch(run, db, handler_fn, task.inline_secrets, echo=True)
+            final = self._launch(self._prepare(run, db, handler_fn), db, handler_fn, task.inline_secrets, echo=True)
         result = RunObject(final, db)
         if final["status"].get("state") == ERROR:
             raise RunError(final["status"].get("error") or "the run failed", run=result)
@@ -181,6 +180,13 @@ class BaseRuntime:
         return ""
 
     # -- launching (per kind) ---------------------------------------------------------------------
+    def _prepare(self, run: dict, db: Any, handler_fn: Callable | None) -> dict:
+        """Store the record before launching, for launches that hand the run over through the store (a
+        child process loads it); an in-process launch stores it itself when the context starts."""
+        meta = run["metadata"]
+        db.store_run(run, meta["uid"], meta["project"], meta.get("iteration", 0))
+        return run
+
     def _launch(self, run: dict, db: Any, handler_fn: Callable | None, inline: dict, echo: bool) -> dict:
         """Execute one stored run record to its end and return the final record."""
         raise NotImplementedError
@@ -247,13 +253,16 @@ class BaseRuntime:
                          child["metadata"]["iteration"])
             return child
 
+        def prepare(child: dict) -> dict:
+            return self._prepare(child, db, handler_fn)
+
         with progress:
             try:
                 if workers > 1 and len(children) > 1:
                     self._launch_parallel(children, db, handler_fn, inline, workers, on_done, store_then)
                 else:
                     for child in children:
-                        final = self._launch(store_then(child), db, handler_fn, inline, echo=True)
+                        final = self._launch(prepare(child), db, handler_fn, inline, echo=True)
                         if not on_done(final):
                             break
             except KeyboardInterrupt:

@@ -16,6 +16,9 @@ class HandlerRuntime(BaseRuntime):
 
     kind = "handler"
 
+    def _prepare(self, run: dict, db: Any, handler_fn: Callable | None) -> dict:
+        return run if handler_fn is not None else super()._prepare(run, db, handler_fn)
+
     def _launch(self, run: dict, db: Any, handler_fn: Callable | None, inline: dict, echo: bool) -> dict:
         from trackrun.runtimes.inprocess import execute_handler
 
@@ -76,6 +79,8 @@ class JobRuntime(LocalRuntime):
     """Every run in its own Python process, the handler (if any) called there."""
 
     kind = "job"
+
+    _prepare = BaseRuntime._prepare
 
     def _resolve_handler(self, handler: Any, task: Any) -> tuple[Callable | None, str]:
         fn, name = BaseRuntime._resolve_handler(self, handler, task)

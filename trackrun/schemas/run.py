@@ -73,7 +73,10 @@ def numeric(value: Any) -> float | None:
     """The value as a float for indexing and sorting, or None when it is not a finite-or-infinite number."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range (10**400) still sorts, as +/-inf
+        return math.inf if value > 0 else -math.inf
     return None if math.isnan(value) else value
 
 

@@ -173,7 +173,8 @@ class ArtifactsMixin:
             elif op == "!=":
                 conds.append(not_(exists().where(match, t.artifact_labels.c.value == value)))
             elif op == "~=":
-                conds.append(exists().where(match, t.artifact_labels.c.value.contains(value or "")))
+                escaped = (value or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                conds.append(exists().where(match, t.artifact_labels.c.value.ilike(f"%{escaped}%", escape="\\")))
             else:
                 conds.append(exists().where(match))
         return conds

@@ -7,11 +7,12 @@ Split by concern: runs, logs and metrics here; artifacts in `artifacts.py`; func
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, not_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, not_, select, update
 
 from trackrun import _process
 from trackrun.config import config
@@ -49,20 +50,46 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
         self.engine = make_engine(url)
         self.artifact_root = artifact_root
         self._known_projects: set[str] = set()
+        self._local = threading.local()
+        # What this process wrote last, to skip repeated lookups and index rewrites (bounded by _remember).
+        self._run_ids: dict[tuple[str, str, int], int] = _Bounded()
+        self._indexed: dict[int, tuple] = _Bounded()
 
     # -- plumbing ---------------------------------------------------------------------------------
+    def _connection(self, write: bool) -> Connection:
+        """This thread's connection for writes (BEGIN IMMEDIATE on SQLite) or reads; kept open, since
+        checking one out of the pool for every call costs more than the statements themselves."""
+        name = "writer" if write else "reader"
+        conn = getattr(self._local, name, None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            if write:
+                conn.execution_options(write=True)
+            setattr(self._local, name, conn)
+        return conn
+
     def _write(self, fn: Callable[[Connection], T], what: str) -> T:
         def attempt() -> T:
-            with self.engine.connect() as conn:
-                conn.execution_options(write=True)
+            conn = self._connection(write=True)
+            try:
                 with conn.begin():
                     return fn(conn)
+            except Exception:
+                if conn.invalidated:
+                    self._local.writer = None
+                raise
 
         return write_retry(attempt, what)
 
     def _read(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn:
-            return fn(conn)
+        conn = self._connection(write=False)
+        try:
+            with conn.begin():  # a short transaction: an open one would pin an old WAL snapshot
+                return fn(conn)
+        except Exception:
+            if conn.invalidated:
+                self._local.reader = None
+            raise
 
     @staticmethod
     def _project(project: str) -> str:
@@ -89,14 +116,10 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
             "body": codec.dumps(struct),
         }
 
-    def _index_run(self, conn: Connection, run_id: int, struct: dict, fresh: bool) -> None:
-        if not fresh:
-            conn.execute(delete(t.run_labels).where(t.run_labels.c.run_id == run_id))
-            conn.execute(delete(t.run_numbers).where(t.run_numbers.c.run_id == run_id))
+    @staticmethod
+    def _index_rows(run_id: int, struct: dict) -> tuple[list[dict], list[dict]]:
         labels = get_in(struct, "metadata.labels", {}) or {}
-        if labels:
-            conn.execute(insert(t.run_labels), [
-                {"run_id": run_id, "name": str(k)[:255], "value": str(v)[:1024]} for k, v in labels.items()])
+        label_rows = [{"run_id": run_id, "name": str(k)[:255], "value": str(v)[:1024]} for k, v in labels.items()]
         numbers = []
         for field, values in (("results", get_in(struct, "status.results", {})),
                               ("parameters", get_in(struct, "spec.parameters", {}))):
@@ -104,28 +127,56 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
                 number = numeric(value)
                 if number is not None:
                     numbers.append({"run_id": run_id, "field": field, "key": str(key)[:255], "value": number})
+        return label_rows, numbers
+
+    def _index_run(self, conn: Connection, run_id: int, struct: dict, fresh: bool) -> None:
+        """Rewrite the run's label and number rows, skipping the work when they did not change since
+        this process last wrote them (most writes of a running run only touch its body)."""
+        label_rows, numbers = self._index_rows(run_id, struct)
+        signature = (tuple((r["name"], r["value"]) for r in label_rows),
+                     tuple((r["field"], r["key"], r["value"]) for r in numbers))
+        if not fresh and self._indexed.get(run_id) == signature:
+            return
+        if not fresh:
+            conn.execute(_DELETE_LABELS, {"run_id": run_id})
+            conn.execute(_DELETE_NUMBERS, {"run_id": run_id})
+        if label_rows:
+            conn.execute(insert(t.run_labels), label_rows)
         if numbers:
             conn.execute(insert(t.run_numbers), numbers)
+        self._indexed[run_id] = signature
 
     def store_run(self, struct: dict, uid: str, project: str = "", iter: int = 0) -> None:
         project = self._project(project or get_in(struct, "metadata.project", ""))
         if not uid:
             raise InvalidArgumentError("store_run needs a run uid")
         values = self._run_row_values(struct)
+        key = (project, uid, iter)
 
         def write(conn: Connection) -> None:
             self._ensure_project(conn, project)
-            key = and_(t.runs.c.project == project, t.runs.c.uid == uid, t.runs.c.iteration == iter)
-            run_id = conn.execute(select(t.runs.c.id).where(key)).scalar()
+            run_id = self._run_ids.get(key)
+            ident = {"project": project, "uid": uid, "iteration": iter}
+            row = {"v_" + k: v for k, v in values.items()}
+            if run_id is not None and conn.execute(_UPDATE_RUN_CHECKED, {
+                    "b_id": run_id, "b_project": project, "b_uid": uid, "b_iteration": iter, **row}).rowcount == 1:
+                self._index_run(conn, run_id, struct, fresh=False)
+                return
+            run_id = conn.execute(_SELECT_RUN_ID, ident).scalar()
             if run_id is None:
                 run_id = conn.execute(insert(t.runs).values(project=project, uid=uid, iteration=iter, **values)
                                       ).inserted_primary_key[0]
                 self._index_run(conn, run_id, struct, fresh=True)
             else:
-                conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(**values))
+                conn.execute(_UPDATE_RUN, {"b_id": run_id, **row})
                 self._index_run(conn, run_id, struct, fresh=False)
+            self._run_ids[key] = run_id
 
-        self._write(write, f"store run {uid}")
+        try:
+            self._write(write, f"store run {uid}")
+        except BaseException:
+            self._run_ids.pop(key, None)
+            raise
 
     def update_run(self, updates: dict, uid: str, project: str = "", iter: int = 0) -> None:
         project = self._project(project)
@@ -341,7 +392,34 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
         return out
 
     def close(self) -> None:
+        for name in ("writer", "reader"):
+            conn = getattr(self._local, name, None)
+            if conn is not None:
+                conn.close()
+                setattr(self._local, name, None)
         self.engine.dispose()
+
+
+class _Bounded(dict):
+    """A dict that forgets everything when it grows past a few thousand entries (a cache, not a record)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= 4096:
+            self.clear()
+        super().__setitem__(key, value)
+
+
+_SELECT_RUN_ID = select(t.runs.c.id).where(t.runs.c.project == bindparam("project"), t.runs.c.uid == bindparam("uid"),
+                                           t.runs.c.iteration == bindparam("iteration"))
+_ROW_FIELDS = ("name", "state", "start_time", "last_update", "host", "pid", "pid_start", "body")
+_UPDATE_RUN = update(t.runs).where(t.runs.c.id == bindparam("b_id")).values(
+    {c: bindparam("v_" + c) for c in _ROW_FIELDS})
+# the cached id is only trusted while it still names the same run (SQLite may reuse a deleted rowid)
+_UPDATE_RUN_CHECKED = _UPDATE_RUN.where(t.runs.c.project == bindparam("b_project"),
+                                        t.runs.c.uid == bindparam("b_uid"),
+                                        t.runs.c.iteration == bindparam("b_iteration"))
+_DELETE_LABELS = delete(t.run_labels).where(t.run_labels.c.run_id == bindparam("run_id"))
+_DELETE_NUMBERS = delete(t.run_numbers).where(t.run_numbers.c.run_id == bindparam("run_id"))
 
 
 def _escape_like(text: str) -> str:
