@@ -124,14 +124,28 @@ def redact_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
+def _env_value(name: str) -> str | None:
+    for candidate in (name, name.upper()):
+        value = os.environ.get(ENV_PREFIX + candidate)
+        if value is not None:
+            return value
+    return None
+
+
 class _Config:
     """Attribute access to the current settings (``config.dbpath``, ``config.httpdb['port']``)."""
 
     def __getattr__(self, name: str) -> Any:
-        settings = load()
-        if name not in settings:
+        default = DEFAULTS.get(name)
+        if default is None:
             raise AttributeError(name)
-        return settings[name]
+        if isinstance(default, dict) or os.environ.get(ENV_PREFIX + "CONFIG_FILE"):
+            return load()[name]
+        # the common case, on hot paths: one top-level key and no config file
+        raw = _env_value(name)
+        if raw is None:
+            return default
+        return raw if name in _RAW_KEYS else _parse(raw)
 
     def to_dict(self) -> dict[str, Any]:
         return load()

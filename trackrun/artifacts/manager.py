@@ -35,7 +35,7 @@ def validate_key(key: Any) -> str:
     return key
 
 
-def _file_name(item: Artifact, local_path: str | None, key: str, fmt: str) -> str:
+def _file_name(local_path: str | None, key: str, fmt: str) -> str:
     if local_path:
         name = os.path.basename(local_path.rstrip("/"))
         if name in ("", ".", ".."):
@@ -103,15 +103,15 @@ def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_
             raise InvalidArgumentError(f"target_path '{target}' must be absolute or a URL; "
                                        "use local_path for a name inside the artifact path")
     else:
-        name = _file_name(item, local_path, key, fmt)
+        name = _file_name(local_path, key, fmt)
         target = join_url(root, key, digest[:16], name)
         check_within(root, target)
-    if upload is not False:
-        if target_path or not get_dataitem(target, secrets=ctx._secrets.values).exists():
-            if data is not None:
-                write_bytes(target, data, secrets=ctx._secrets.values)
-            else:
-                upload_file(source_file, target, secrets=ctx._secrets.values)
+    # a body already stored at its content-addressed path is not written again
+    if upload is not False and (target_path or not get_dataitem(target, secrets=ctx._secrets.values).exists()):
+        if data is not None:
+            write_bytes(target, data, secrets=ctx._secrets.values)
+        else:
+            upload_file(source_file, target, secrets=ctx._secrets.values)
 
     record = {
         "kind": item.kind,

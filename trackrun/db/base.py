@@ -173,5 +173,5 @@ class RunDB(ABC):
         """One metric point: a batch of one."""
         self.store_metrics(uid, project, iter, [(key, step, value, timestamp)])
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional for stores without connections
         """Release connections."""

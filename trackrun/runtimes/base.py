@@ -23,6 +23,8 @@ from trackrun.schemas.run import COMPLETED, CREATED, ERROR, new_run_dict, now_is
 
 _TEMPLATE = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 _NAME_OK = re.compile(r"^[^/\x00-\x1f]{1,255}$")
+# project names appear in store:// URIs and artifact paths, so no '/', '*' or spaces
+_PROJECT_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 OnDone = Callable[[dict], bool]  # called with each finished iteration's record; False stops the sweep
 
 
@@ -154,6 +156,9 @@ class BaseRuntime:
         if not _NAME_OK.match(meta["name"]):
             raise InvalidArgumentError(f"run name '{meta['name']}' is invalid: use 1-255 characters without '/'")
         meta["project"] = project or meta.get("project") or self.metadata["project"] or config.default_project
+        if not _PROJECT_OK.match(meta["project"]):
+            raise InvalidArgumentError(f"project name '{meta['project']}' is invalid: use up to 63 letters, digits, "
+                                       "'-', '_' or '.', starting with a letter or digit")
         meta["uid"] = uuid.uuid4().hex
         meta["iteration"] = 0
         meta["labels"] = {"kind": self.kind, "owner": owner(), **(meta.get("labels") or {}),

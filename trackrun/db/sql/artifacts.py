@@ -57,22 +57,26 @@ class ArtifactsMixin:
                   "target_path": artifact.get("target_path"), "updated": updated,
                   "best": bool(artifact.get("best_iteration")), "body": codec.dumps(body)}
 
-        def write(conn: Connection) -> str:
-            self._ensure_project(conn, project)
-            art_id = conn.execute(select(t.artifacts.c.id).where(t.artifacts.c.uid == version)).scalar()
+        row = tuple(values[f] for f in ("project", "key", "tree", "iteration", "kind", "hash", "size",
+                                        "target_path", "updated", "best", "body"))
+
+        def write(tx: Any) -> str:
+            self._ensure_project_fast(tx, project)
+            art_id = tx.scalar("artifact_id", (version,)) if artifact.get("uid") else None
             if art_id is None:
-                art_id = conn.execute(insert(t.artifacts).values(uid=version, **values)).inserted_primary_key[0]
+                art_id = tx.scalar("insert_artifact", (version, *row))
             else:
-                conn.execute(update(t.artifacts).where(t.artifacts.c.id == art_id).values(**values))
-                conn.execute(delete(t.artifact_labels).where(t.artifact_labels.c.artifact_id == art_id))
-            if labels:
-                conn.execute(insert(t.artifact_labels), [
-                    {"artifact_id": art_id, "name": str(k)[:255], "value": str(v)[:1024]} for k, v in labels.items()])
+                tx.execute("update_artifact", (*row, art_id))
+                tx.execute("delete_artifact_labels", (art_id,))
+            tx.executemany("insert_artifact_label",
+                           [(art_id, str(k)[:255], str(v)[:1024]) for k, v in labels.items()])
             for name in dict.fromkeys([LATEST, tag] if tag else [LATEST]):
-                self._set_tag(conn, project, key, name, art_id)
+                tx.execute("set_artifact_tag", (project, key, name, art_id))
             return version
 
-        return self._write(write, f"store artifact {key}")
+        version = self._write_fast(write, f"store artifact {key}")
+        self._known_projects.add(project)
+        return version
 
     @staticmethod
     def _set_tag(conn: Connection, project: str, key: str, tag: str, art_id: int) -> None:

@@ -63,9 +63,15 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
-def _is_transient(exc: OperationalError) -> bool:
-    text_ = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    return any(s in text_ for s in ("locked", "busy", "could not serialize", "deadlock", "connection"))
+class TransientWriteError(Exception):
+    """A driver error worth retrying (lock timeout, serialization failure, dropped connection)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).lower()
+    return type(exc).__name__ in ("OperationalError", "SerializationFailure", "DeadlockDetected") and any(
+        s in text_ for s in ("locked", "busy", "could not serialize", "deadlock", "connection"))
 
 
 def write_retry(fn: Callable[[], T], what: str, timeout: float = 120.0) -> T:
@@ -75,9 +81,9 @@ def write_retry(fn: Callable[[], T], what: str, timeout: float = 120.0) -> T:
     while True:
         try:
             return fn()
-        except OperationalError as exc:
-            if not _is_transient(exc) or time.monotonic() > deadline:
-                raise StoreUnavailableError(f"could not {what}: {exc.orig or exc}") from None
+        except (OperationalError, TransientWriteError) as exc:
+            if not (isinstance(exc, TransientWriteError) or is_transient(exc)) or time.monotonic() > deadline:
+                raise StoreUnavailableError(f"could not {what}: {getattr(exc, 'orig', None) or exc}") from None
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 1.0)
 

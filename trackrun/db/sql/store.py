@@ -19,7 +19,8 @@ from trackrun.config import config
 from trackrun.db.base import RunDB
 from trackrun.db.sql import tables as t
 from trackrun.db.sql.artifacts import ArtifactsMixin
-from trackrun.db.sql.engine import make_engine, write_retry
+from trackrun.db.sql.engine import TransientWriteError, is_transient, make_engine, write_retry
+from trackrun.db.sql.fastwrite import RUN_FIELDS, RawTx, run_raw
 from trackrun.db.sql.functions import FunctionsMixin
 from trackrun.errors import InvalidArgumentError, NotFoundError
 from trackrun.schemas import codec
@@ -81,6 +82,19 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
 
         return write_retry(attempt, what)
 
+    def _write_fast(self, fn: Callable[[RawTx], T], what: str) -> T:
+        """Like `_write`, with plain SQL on the driver connection (see fastwrite.py)."""
+        def attempt() -> T:
+            conn = self._connection(write=True)
+            try:
+                return run_raw(conn, fn)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise TransientWriteError(str(exc)) from exc
+                raise
+
+        return write_retry(attempt, what)
+
     def _read(self, fn: Callable[[Connection], T]) -> T:
         conn = self._connection(write=False)
         try:
@@ -129,53 +143,68 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
                     numbers.append({"run_id": run_id, "field": field, "key": str(key)[:255], "value": number})
         return label_rows, numbers
 
-    def _index_run(self, conn: Connection, run_id: int, struct: dict, fresh: bool) -> None:
+    def _index_run(self, conn: Any, run_id: int, struct: dict, fresh: bool) -> None:
         """Rewrite the run's label and number rows, skipping the work when they did not change since
         this process last wrote them (most writes of a running run only touch its body)."""
         label_rows, numbers = self._index_rows(run_id, struct)
-        signature = (tuple((r["name"], r["value"]) for r in label_rows),
-                     tuple((r["field"], r["key"], r["value"]) for r in numbers))
-        if not fresh and self._indexed.get(run_id) == signature:
-            return
-        if not fresh:
-            conn.execute(_DELETE_LABELS, {"run_id": run_id})
-            conn.execute(_DELETE_NUMBERS, {"run_id": run_id})
-        if label_rows:
-            conn.execute(insert(t.run_labels), label_rows)
-        if numbers:
-            conn.execute(insert(t.run_numbers), numbers)
-        self._indexed[run_id] = signature
+        labels_sig = tuple((r["name"], r["value"]) for r in label_rows)
+        numbers_sig = tuple((r["field"], r["key"], r["value"]) for r in numbers)
+        known = None if fresh else self._indexed.get(run_id)
+        write_labels = known is None or known[0] != labels_sig
+        write_numbers = known is None or known[1] != numbers_sig
+        if isinstance(conn, RawTx):
+            if write_labels:
+                if not fresh:
+                    conn.execute("delete_labels", (run_id,))
+                conn.executemany("insert_label", [(run_id, r["name"], r["value"]) for r in label_rows])
+            if write_numbers:
+                if not fresh:
+                    conn.execute("delete_numbers", (run_id,))
+                conn.executemany("insert_number", [(run_id, r["field"], r["key"], r["value"]) for r in numbers])
+        else:
+            if write_labels:
+                if not fresh:
+                    conn.execute(_DELETE_LABELS, {"run_id": run_id})
+                if label_rows:
+                    conn.execute(insert(t.run_labels), label_rows)
+            if write_numbers:
+                if not fresh:
+                    conn.execute(_DELETE_NUMBERS, {"run_id": run_id})
+                if numbers:
+                    conn.execute(insert(t.run_numbers), numbers)
+        self._indexed[run_id] = (labels_sig, numbers_sig)
+
+    def _ensure_project_fast(self, tx: RawTx, project: str) -> None:
+        if project not in self._known_projects:
+            tx.execute("ensure_project", (project, time.time()))
 
     def store_run(self, struct: dict, uid: str, project: str = "", iter: int = 0) -> None:
         project = self._project(project or get_in(struct, "metadata.project", ""))
         if not uid:
             raise InvalidArgumentError("store_run needs a run uid")
         values = self._run_row_values(struct)
+        row = tuple(values[f] for f in RUN_FIELDS)
         key = (project, uid, iter)
 
-        def write(conn: Connection) -> None:
-            self._ensure_project(conn, project)
+        def write(tx: RawTx) -> int:
+            self._ensure_project_fast(tx, project)
             run_id = self._run_ids.get(key)
-            ident = {"project": project, "uid": uid, "iteration": iter}
-            row = {"v_" + k: v for k, v in values.items()}
-            if run_id is not None and conn.execute(_UPDATE_RUN_CHECKED, {
-                    "b_id": run_id, "b_project": project, "b_uid": uid, "b_iteration": iter, **row}).rowcount == 1:
-                self._index_run(conn, run_id, struct, fresh=False)
-                return
-            run_id = conn.execute(_SELECT_RUN_ID, ident).scalar()
-            if run_id is None:
-                run_id = conn.execute(insert(t.runs).values(project=project, uid=uid, iteration=iter, **values)
-                                      ).inserted_primary_key[0]
-                self._index_run(conn, run_id, struct, fresh=True)
-            else:
-                conn.execute(_UPDATE_RUN, {"b_id": run_id, **row})
-                self._index_run(conn, run_id, struct, fresh=False)
-            self._run_ids[key] = run_id
+            if run_id is not None and tx.execute("update_run_checked", (*row, run_id, project, uid, iter)
+                                                 ).rowcount == 1:
+                self._index_run(tx, run_id, struct, fresh=False)
+                return run_id
+            # not written by this process before (or gone): one upsert, then the index rows afresh
+            run_id = tx.scalar("upsert_run", (project, uid, iter, *row))
+            self._indexed.pop(run_id, None)
+            self._index_run(tx, run_id, struct, fresh=False)
+            return run_id
 
         try:
-            self._write(write, f"store run {uid}")
+            self._run_ids[key] = self._write_fast(write, f"store run {uid}")
+            self._known_projects.add(project)
         except BaseException:
             self._run_ids.pop(key, None)
+            self._indexed.clear()  # rows written in a rolled-back transaction are not there
             raise
 
     def update_run(self, updates: dict, uid: str, project: str = "", iter: int = 0) -> None:
@@ -344,13 +373,13 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
         if isinstance(body, str):
             body = body.encode()
 
-        def write(conn: Connection) -> None:
+        def write(tx: RawTx) -> None:
             if not append:
-                conn.execute(delete(t.logs).where(t.logs.c.project == project, t.logs.c.uid == uid))
+                tx.execute("delete_log", (project, uid))
             if body:
-                conn.execute(insert(t.logs).values(project=project, uid=uid, body=body))
+                tx.execute("insert_log", (project, uid, body))
 
-        self._write(write, f"store the log of run {uid}")
+        self._write_fast(write, f"store the log of run {uid}")
 
     def get_log(self, uid: str, project: str = "", offset: int = 0, size: int = 0) -> tuple[str, bytes]:
         project = self._project(project)
@@ -373,10 +402,10 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
         rows = []
         for key, step, value, timestamp in points:
             value = float(value)
-            rows.append({"project": project, "uid": uid, "iteration": iter, "key": str(key), "step": int(step),
-                         "value": None if math.isnan(value) else value, "timestamp": float(timestamp)})
+            rows.append((project, uid, iter, str(key), int(step), None if math.isnan(value) else value,
+                         float(timestamp)))
         if rows:
-            self._write(lambda c: c.execute(insert(t.metrics), rows), f"store metrics of run {uid}")
+            self._write_fast(lambda tx: tx.executemany("insert_metric", rows), f"store metrics of run {uid}")
 
     def list_metrics(self, uid: str, project: str = "", iter: int = 0, key: str = "") -> dict[str, list]:
         project = self._project(project)
