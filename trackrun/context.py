@@ -333,8 +333,9 @@ class RunContext:
         """Record an exception raised by user code, with its traceback."""
         status = self._run["status"]
         status["state"] = ERROR
-        status["error"] = f"{type(exc).__name__}: {exc}"
-        status["traceback"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        mask = self._secrets.mask  # an exception message may quote a secret it was given
+        status["error"] = mask(f"{type(exc).__name__}: {exc}")
+        status["traceback"] = mask("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         self._dirty = True
 
     def commit(self, message: str = "", completed: bool = False) -> None:
