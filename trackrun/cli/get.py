@@ -61,9 +61,11 @@ def get_runs(run_uid: str | None, project: str, name: str, uid_filter: str, labe
     uid = run_uid or uid_filter or None
     # a uid names one run in the whole database, so look in every project unless told otherwise
     runs = list(db.list_runs(name=name, uid=uid, project=project or ("*" if uid else ""), labels=filters,
-                             state=state or "", iter=iteration is not None, sort_by=sort_by, last=last))
+                             state=state or "", iter=iteration is not None, sort_by=sort_by,
+                             last=0 if iteration and iteration > 0 else last))
     if iteration is not None and iteration >= 0:
         runs = [r for r in runs if r["metadata"].get("iteration", 0) == iteration]
+        runs = runs[:last] if last else runs
     if as_json:
         click.echo(render.to_json(runs))
     elif as_yaml:

@@ -60,6 +60,10 @@ cli.add_command(logs.logs_command)
 cli.add_command(delete.delete_group)
 
 
+# click >= 8.2 raises this for a group called without a subcommand; 8.1 printed the help itself
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split()) or "(no message)"
 
@@ -68,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``trackrun`` script and of ``python -m trackrun``; exits the process."""
     try:
         code = cli.main(args=argv, prog_name="trackrun", standalone_mode=False)
+    except _NO_ARGS_IS_HELP as exc:  # a bare group: show its help, as click 8.1 did
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else "")
+        code = EXIT_OK
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)

@@ -61,12 +61,11 @@ def run_command(ctx: click.Context, source: str, args: tuple[str, ...], name: st
       trackrun run --handler train --param-file params.csv --parallel 4 training.py
     """
     import contextlib
-    import io
+    import os
     import sys
 
-    task = _build_task(source, name, handler, project, params, inputs, secrets, hyperparams, param_file,
-                       selector, strategy, max_iterations, max_errors, stop_condition, parallel, out_path,
-                       labels, workdir)
+    task = _build_task(name, handler, project, params, inputs, secrets, hyperparams, param_file, selector,
+                       strategy, max_iterations, max_errors, stop_condition, out_path, labels, workdir)
     command = _resolve_source(source, workdir)
     if handler:
         _preload_handler(command, handler)
@@ -74,10 +73,16 @@ def run_command(ctx: click.Context, source: str, args: tuple[str, ...], name: st
     from trackrun.functions import new_function
 
     fn = new_function(project=project, kind="local", command=command, args=list(args), workdir=workdir or None)
+    # with --dump, stdout carries only the YAML; the run's output and the summary go to stderr
     report = sys.stderr if dump else sys.stdout
-    run_output: Any = (sys.stderr if dump else sys.stdout) if watch else io.StringIO()
     failure = None
-    with contextlib.redirect_stdout(run_output):
+    with contextlib.ExitStack() as stack:
+        if watch:
+            stack.enter_context(contextlib.redirect_stdout(report))
+        else:
+            devnull = stack.enter_context(open(os.devnull, "w"))
+            stack.enter_context(contextlib.redirect_stdout(devnull))
+            stack.enter_context(contextlib.redirect_stderr(devnull))
         try:
             result = fn.run(task, handler=handler or None, name=name, project=project,
                             artifact_path=out_path, parallel_runs=parallel)
@@ -94,11 +99,11 @@ def run_command(ctx: click.Context, source: str, args: tuple[str, ...], name: st
         ctx.exit(1)
 
 
-def _build_task(source: str, name: str, handler: str, project: str, params: tuple[str, ...],
-                inputs: tuple[str, ...], secrets: tuple[str, ...], hyperparams: tuple[str, ...],
-                param_file: str, selector: str, strategy: str | None, max_iterations: int | None,
-                max_errors: int | None, stop_condition: str, parallel: int | None, out_path: str,
-                labels: tuple[str, ...], workdir: str):
+def _build_task(name: str, handler: str, project: str, params: tuple[str, ...], inputs: tuple[str, ...],
+                secrets: tuple[str, ...], hyperparams: tuple[str, ...], param_file: str, selector: str,
+                strategy: str | None, max_iterations: int | None, max_errors: int | None, stop_condition: str,
+                out_path: str, labels: tuple[str, ...], workdir: str):
+    """The task the options describe; every malformed value raises `InvalidArgumentError` here."""
     from trackrun.cli import parsing
     from trackrun.task import new_task
 
