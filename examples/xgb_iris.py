@@ -91,7 +91,7 @@ def main() -> None:
     print(f"run database: {db.url}")
     print("\nWhere to look:")
     print("  trackrun get runs --project iris                  # the two runs")
-    print(f"  trackrun get runs --project iris --iter --name xgb-train --sort-by -results.accuracy --last 5")
+    print("  trackrun get runs --project iris --iter --name xgb-train --sort-by -results.accuracy --last 5")
     print("  trackrun get artifacts --project iris             # data set, models, iteration table")
     print(f"  trackrun logs {train.uid()} --project iris")
 

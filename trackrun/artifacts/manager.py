@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from trackrun.artifacts import Artifact, DatasetArtifact, HtmlArtifact, ModelArtifact
+from trackrun.artifacts import Artifact, DatasetArtifact, HtmlArtifact, LinkArtifact, ModelArtifact
 from trackrun.errors import InvalidArgumentError
 from trackrun.schemas.run import now_iso
 
@@ -29,9 +28,11 @@ def validate_key(key: Any) -> str:
     if key.startswith("/") or _BAD_KEY.search(key):
         raise InvalidArgumentError(f"artifact key '{key}' is invalid: use a relative name without '#', '@', ':', "
                                    "backslashes or control characters (e.g. 'plots/roc')")
-    parts = PurePosixPath(key).parts
+    parts = key.split("/")  # not PurePosixPath, which drops '.' and empty segments that store:// URIs refuse
     if any(part in ("..", ".") for part in parts):
         raise InvalidArgumentError(f"artifact key '{key}' escapes the artifact root; use a key without '..'")
+    if "" in parts:
+        raise InvalidArgumentError(f"artifact key '{key}' has an empty path segment; write it like 'plots/roc'")
     return key
 
 
@@ -82,7 +83,9 @@ def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_
 
     data = item.get_body()
     source_file = None
-    if data is None:
+    # a link points at a body stored elsewhere (another version, the best iteration's): none of its own
+    is_link = isinstance(item, LinkArtifact) and data is None and not (src_path or local_path)
+    if data is None and not is_link:
         source_file = src_path or local_path
         if not source_file:
             raise InvalidArgumentError(f"artifact '{key}' has no body: pass body=..., or local_path= of an "
@@ -93,6 +96,8 @@ def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_
     fmt = item.default_format() or (os.path.splitext(local_path or source_file or "")[1].lstrip("."))
     if data is not None:
         digest, size = hashlib.sha256(data).hexdigest(), len(data)
+    elif is_link:
+        digest, size = None, None
     else:
         digest, size = _hash_file(source_file)
 
@@ -102,12 +107,13 @@ def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_
         if "://" not in target and not os.path.isabs(target):
             raise InvalidArgumentError(f"target_path '{target}' must be absolute or a URL; "
                                        "use local_path for a name inside the artifact path")
-    else:
+    elif not is_link:
         name = _file_name(local_path, key, fmt)
         target = join_url(root, key, digest[:16], name)
         check_within(root, target)
     # a body already stored at its content-addressed path is not written again
-    if upload is not False and (target_path or not get_dataitem(target, secrets=ctx._secrets.values).exists()):
+    if upload is not False and not is_link and (
+            target_path or not get_dataitem(target, secrets=ctx._secrets.values).exists()):
         if data is not None:
             write_bytes(target, data, secrets=ctx._secrets.values)
         else:

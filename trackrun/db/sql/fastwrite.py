@@ -23,7 +23,7 @@ SQL = {
                   + ", ".join("?" * (3 + len(RUN_FIELDS))) + ") ON CONFLICT (project, uid, iteration) DO UPDATE SET "
                   + ", ".join(f"{f} = excluded.{f}" for f in RUN_FIELDS) + " RETURNING id",
     "update_run_checked": "UPDATE runs SET " + ", ".join(f"{f} = ?" for f in RUN_FIELDS)
-                          + " WHERE id = ? AND project = ? AND uid = ? AND iteration = ?",
+                          + " WHERE id = ? AND project = ? AND uid = ? AND iteration = ? AND last_update = ?",
     "delete_labels": "DELETE FROM run_labels WHERE run_id = ?",
     "delete_numbers": "DELETE FROM run_numbers WHERE run_id = ?",
     "insert_label": "INSERT INTO run_labels (run_id, name, value) VALUES (?, ?, ?)",

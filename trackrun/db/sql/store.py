@@ -53,7 +53,7 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
         self._known_projects: set[str] = set()
         self._local = threading.local()
         # What this process wrote last, to skip repeated lookups and index rewrites (bounded by _remember).
-        self._run_ids: dict[tuple[str, str, int], int] = _Bounded()
+        self._run_ids: dict[tuple[str, str, int], tuple[int, float]] = _Bounded()  # -> (id, last_update)
         self._indexed: dict[int, tuple] = _Bounded()
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -188,8 +188,10 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
 
         def write(tx: RawTx) -> int:
             self._ensure_project_fast(tx, project)
-            run_id = self._run_ids.get(key)
-            if run_id is not None and tx.execute("update_run_checked", (*row, run_id, project, uid, iter)
+            # the cached id holds only while the row still carries the last_update this process wrote:
+            # another writer in between may have changed the index rows, so they are rewritten afresh
+            run_id, stamp = self._run_ids.get(key, (None, None))
+            if run_id is not None and tx.execute("update_run_checked", (*row, run_id, project, uid, iter, stamp)
                                                  ).rowcount == 1:
                 self._index_run(tx, run_id, struct, fresh=False)
                 return run_id
@@ -200,7 +202,7 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
             return run_id
 
         try:
-            self._run_ids[key] = self._write_fast(write, f"store run {uid}")
+            self._run_ids[key] = (self._write_fast(write, f"store run {uid}"), values["last_update"])
             self._known_projects.add(project)
         except BaseException:
             self._run_ids.pop(key, None)
@@ -217,6 +219,7 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
                 raise NotFoundError(f"run {project}/{uid} iteration {iter} not found")
             struct = apply_updates(codec.loads(row.body), updates)
             conn.execute(update(t.runs).where(t.runs.c.id == row.id).values(**self._run_row_values(struct)))
+            self._indexed.pop(row.id, None)  # another writer may have changed the index rows since ours
             self._index_run(conn, row.id, struct, fresh=False)
 
         self._write(write, f"update run {uid}")
