@@ -18,42 +18,7 @@ import yaml
 SECRET = "s3cr3t-Value-42"
 SCRIPT = Path(sys.executable).with_name("trackrun")
 
-TRAINING = '''
-from trackrun import get_or_create_ctx
-from trackrun.artifacts import ChartArtifact
-import pandas as pd
-
-
-def my_job(context, p1=1, p2='x'):
-    print(f'Run: {context.name} (uid={context.uid})')
-    print(f'Params: p1={p1}, p2={p2}')
-    print('accesskey = {}'.format(context.get_secret('ACCESS_KEY')))
-    print('file\\n{}\\n'.format(context.get_input('infile.txt', 'infile.txt').get()))
-    context.log_result('accuracy', p1 * 2)
-    context.log_result('loss', p1 * 3)
-    context.set_label('framework', 'sklearn')
-    context.log_artifact('model', body=b'abc is 123', local_path='model.txt', labels={'framework': 'xgboost'})
-    context.log_artifact('html_result', body=b'<b> Some HTML <b>', local_path='result.html')
-    chart = ChartArtifact('chart')
-    chart.labels = {'type': 'roc'}
-    chart.header = ['Epoch', 'Accuracy', 'Loss']
-    for i in range(1, 8):
-        chart.add_row([i, i/20+0.75, 0.30-i/20])
-    context.log_artifact(chart)
-    raw_data = {'first_name': ['Jason', 'Molly', 'Tina', 'Jake', 'Amy'],
-                'last_name': ['Miller', 'Jacobson', 'Ali', 'Milner', 'Cooze'],
-                'age': [42, 52, 36, 24, 73],
-                'testScore': [25, 94, 57, 62, 70]}
-    df = pd.DataFrame(raw_data, columns=['first_name', 'last_name', 'age', 'testScore'])
-    context.log_dataset('mydf', df=df, stats=True)
-
-
-if __name__ == "__main__":
-    context = get_or_create_ctx('train')
-    p1 = context.get_param('p1', 1)
-    p2 = context.get_param('p2', 'a-string')
-    my_job(context, p1, p2)
-'''
+TRAINING = (Path(__file__).resolve().parents[1] / "examples" / "training.py").read_text()
 
 # Light files (no pandas) keep most tests fast.
 HANDLERS = '''

@@ -6,13 +6,14 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, insert, not_, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, insert, or_, select, update
 
 from trackrun.db.sql import tables as t
+from trackrun.db.sql.filters import contains, label_filters
 from trackrun.errors import InvalidArgumentError, NotFoundError
 from trackrun.schemas import codec
 from trackrun.schemas.lists import ArtifactList
-from trackrun.schemas.run import label_conditions, parse_time
+from trackrun.schemas.run import parse_time
 
 LATEST = "latest"
 
@@ -150,8 +151,7 @@ class ArtifactsMixin:
             if name.startswith("="):
                 conds.append(t.artifacts.c.key == name[1:])
             else:
-                escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                conds.append(t.artifacts.c.key.ilike(f"%{escaped}%", escape="\\"))
+                conds.append(contains(t.artifacts.c.key, name))
         if tag and tag != "*":
             tagged = exists().where(t.artifact_tags.c.artifact_id == t.artifacts.c.id, t.artifact_tags.c.tag == tag)
             conds.append(tagged if tag == LATEST else or_(tagged, t.artifacts.c.tree == tag))
@@ -170,17 +170,7 @@ class ArtifactsMixin:
             conds.append(t.artifacts.c.kind == kind)
         if tree:
             conds.append(t.artifacts.c.tree == tree)
-        for lname, op, value in label_conditions(labels):
-            match = and_(t.artifact_labels.c.artifact_id == t.artifacts.c.id, t.artifact_labels.c.name == lname)
-            if op == "=":
-                conds.append(exists().where(match, t.artifact_labels.c.value == value))
-            elif op == "!=":
-                conds.append(not_(exists().where(match, t.artifact_labels.c.value == value)))
-            elif op == "~=":
-                escaped = (value or "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                conds.append(exists().where(match, t.artifact_labels.c.value.ilike(f"%{escaped}%", escape="\\")))
-            else:
-                conds.append(exists().where(match))
+        conds.extend(label_filters(labels, t.artifact_labels, t.artifact_labels.c.artifact_id, t.artifacts.c.id))
         return conds
 
     def list_artifacts(self, name: str = "", project: str = "", tag: str = "", labels: Any = None,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, not_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, select, update
 
 from trackrun import _process
 from trackrun.config import config
@@ -21,6 +21,7 @@ from trackrun.db.sql import tables as t
 from trackrun.db.sql.artifacts import ArtifactsMixin
 from trackrun.db.sql.engine import TransientWriteError, is_transient, make_engine, write_retry
 from trackrun.db.sql.fastwrite import RUN_FIELDS, RawTx, run_raw
+from trackrun.db.sql.filters import contains, label_filters
 from trackrun.db.sql.functions import FunctionsMixin
 from trackrun.errors import InvalidArgumentError, NotFoundError
 from trackrun.schemas import codec
@@ -30,7 +31,6 @@ from trackrun.schemas.run import (
     RUNNING,
     apply_updates,
     get_in,
-    label_conditions,
     now_iso,
     numeric,
     parse_time,
@@ -272,7 +272,7 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
             conds.append(t.runs.c.project == self._project(project))
         if name:
             if name.startswith("~"):
-                conds.append(t.runs.c.name.ilike(f"%{_escape_like(name[1:])}%", escape="\\"))
+                conds.append(contains(t.runs.c.name, name[1:]))
             else:
                 conds.append(t.runs.c.name == name)
         if uid:
@@ -286,17 +286,7 @@ class SQLStore(ArtifactsMixin, FunctionsMixin, RunDB):
             conds.append(t.runs.c.start_time >= parse_time(start_time_from))
         if start_time_to is not None:
             conds.append(t.runs.c.start_time <= parse_time(start_time_to))
-        for lname, op, value in label_conditions(labels):
-            match = and_(t.run_labels.c.run_id == t.runs.c.id, t.run_labels.c.name == lname)
-            if op == "=":
-                conds.append(exists().where(match, t.run_labels.c.value == value))
-            elif op == "!=":
-                conds.append(not_(exists().where(match, t.run_labels.c.value == value)))
-            elif op == "~=":
-                conds.append(exists().where(match, t.run_labels.c.value.ilike(
-                    f"%{_escape_like(value or '')}%", escape="\\")))
-            else:
-                conds.append(exists().where(match))
+        conds.extend(label_filters(labels, t.run_labels, t.run_labels.c.run_id, t.runs.c.id))
         return conds
 
     def list_runs(self, name: str = "", uid: Any = None, project: str = "", labels: Any = None,
@@ -452,10 +442,6 @@ _UPDATE_RUN_CHECKED = _UPDATE_RUN.where(t.runs.c.project == bindparam("b_project
                                         t.runs.c.iteration == bindparam("b_iteration"))
 _DELETE_LABELS = delete(t.run_labels).where(t.run_labels.c.run_id == bindparam("run_id"))
 _DELETE_NUMBERS = delete(t.run_numbers).where(t.run_numbers.c.run_id == bindparam("run_id"))
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
