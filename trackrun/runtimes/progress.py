@@ -19,7 +19,7 @@ class SweepProgress:
     def _start(self) -> None:
         # Started at the first finished iteration, after any worker processes were forked: forking while
         # the bar's refresh thread holds a lock could leave a worker waiting on it forever.
-        if sys.stderr.isatty():
+        if sys.__stderr__ is not None and sys.__stderr__.isatty():  # also under --no-watch, which hides output
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
