@@ -5,7 +5,7 @@ Run as a script, it does the whole job from Python: generate the data, then trai
 96-combination grid (eta x max_depth x gamma) with selector max.accuracy, two iterations at a time.
 The same handlers run from the CLI (see README.md).
 
-Changes from the seed, on purpose: `nthread` is 1 (two iterations share the machine's 2 cores instead of
+Changes from the seed, on purpose: `nthread` is 1 for training and the DMatrix (two iterations share the machine's 2 cores instead of
 oversubscribing them), `train_test_split` has a fixed random_state so every runtime gets the same split and
 so the same accuracies, `num_class` is 3 (Iris has three classes), and the model is logged with log_model so
 it is recorded as a model with its metrics and framework.
@@ -50,8 +50,8 @@ def xgb_train(context,
     y = df['label']
 
     X_train, X_test, Y_train, Y_test = train_test_split(X, y, test_size=0.2, random_state=7)
-    dtrain = xgb.DMatrix(X_train, label=Y_train)
-    dtest = xgb.DMatrix(X_test, label=Y_test)
+    dtrain = xgb.DMatrix(X_train, label=Y_train, nthread=1)
+    dtest = xgb.DMatrix(X_test, label=Y_test, nthread=1)
 
     # Get parameters from event
     param = {"max_depth": max_depth,
