@@ -3,6 +3,7 @@ on PostgreSQL; http(s):// the service client. Stores are cached per URL within a
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from pathlib import Path
@@ -23,7 +24,11 @@ def default_dbpath() -> str:
 
 def resolve_url(path_or_url: str = "") -> str:
     """The SQLAlchemy or HTTP URL that a folder path, a file path or a URL names."""
-    url = path_or_url or default_dbpath()
+    return _resolve(path_or_url or default_dbpath(), os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolve(url: str, cwd: str) -> str:  # cwd is part of the key: a relative path depends on it
     if "://" in url:
         if url.startswith("file://"):
             url = url[len("file://"):]

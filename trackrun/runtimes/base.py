@@ -9,6 +9,7 @@ subclass only says how to launch one run (`_launch`) and, optionally, many at on
 from __future__ import annotations
 
 import copy
+import functools
 import getpass
 import os
 import re
@@ -54,6 +55,7 @@ def fill_templates(path: str, meta: dict) -> str:
     return _TEMPLATE.sub(fill, path)
 
 
+@functools.cache
 def owner() -> str:
     try:
         return getpass.getuser()
@@ -149,8 +151,8 @@ class BaseRuntime:
         from trackrun.datastore.paths import normalize_url
 
         run = new_run_dict()
-        run["metadata"].update(copy.deepcopy(task.metadata))
-        run["spec"].update(copy.deepcopy(task.spec))
+        run["metadata"].update(task.metadata)  # the task is already run()'s own copy (see _to_template)
+        run["spec"].update(task.spec)
         meta, spec = run["metadata"], run["spec"]
         meta["name"] = name or meta.get("name") or handler_name or self.name or "run"
         if not _NAME_OK.match(meta["name"]):

@@ -8,7 +8,6 @@ script with ``TRACKRUN_EXEC_CONFIG`` naming the run record to load (child proces
 from __future__ import annotations
 
 import atexit
-import getpass
 import json
 import os
 import sys
@@ -57,7 +56,7 @@ def get_or_create_ctx(name: str, event: Any = None, spec: Any = None, with_env: 
 
 def _standalone_run(name: str, spec: Any, project: str, labels: dict | None) -> dict:
     from trackrun.config import config
-    from trackrun.runtimes.base import default_output_path, fill_templates
+    from trackrun.runtimes.base import default_output_path, fill_templates, owner
 
     run = new_run_dict()
     if spec is not None:
@@ -70,19 +69,12 @@ def _standalone_run(name: str, spec: Any, project: str, labels: dict | None) -> 
     meta["name"] = meta.get("name") or name
     meta["uid"] = meta.get("uid") or uuid.uuid4().hex
     meta["project"] = project or meta.get("project") or config.default_project
-    meta["labels"] = {"kind": "local", "owner": _owner(), **(meta.get("labels") or {}), **(labels or {})}
+    meta["labels"] = {"kind": "local", "owner": owner(), **(meta.get("labels") or {}), **(labels or {})}
     spec_ = run["spec"]
     spec_["output_path"] = fill_templates(spec_.get("output_path") or default_output_path(), meta)
     spec_["handler"] = spec_.get("handler") or os.path.basename(sys.argv[0] or "")
     run["status"]["start_time"] = now_iso()
     return run
-
-
-def _owner() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some containers
-        return "unknown"
 
 
 def _install_exit_hooks(context: RunContext, standalone: bool) -> None:

@@ -48,4 +48,4 @@ def execute_handler(run: dict, handler: Callable, db: Any, inline_secrets: dict 
     finally:
         set_current_context(previous)
     context.finish()
-    return context.to_dict()
+    return context._run  # the context ends here: its record needs no defensive copy
