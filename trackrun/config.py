@@ -70,7 +70,13 @@ def _file_settings(config_file: str) -> dict:
     try:
         key = (config_file, Path(config_file).stat().st_mtime)
         if key not in _file_cache:
-            data = yaml.safe_load(Path(config_file).read_text()) or {}
+            try:
+                data = yaml.safe_load(Path(config_file).read_text()) or {}
+            except yaml.YAMLError as exc:
+                where = getattr(exc, "problem_mark", None)
+                at = f" at line {where.line + 1}" if where is not None else ""
+                raise InvalidArgumentError(f"TRACKRUN_CONFIG_FILE {config_file} is not valid YAML{at}; "
+                                           "fix it or unset the variable") from None
             if not isinstance(data, dict):
                 raise InvalidArgumentError(f"{config_file} must hold a mapping of settings")
             _file_cache[key] = data
@@ -120,6 +126,8 @@ def redact_url(url: str) -> str:
     if not sep or "@" not in rest.split("/", 1)[0]:
         return url
     creds, host = rest.split("@", 1)
+    if ":" not in creds:
+        return url  # a user name and no password: nothing to hide
     user = creds.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
 

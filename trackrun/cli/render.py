@@ -10,21 +10,36 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+CELL_LIMIT = 200  # characters of one value in a table cell; the full value is in --json / get run
+
+
+def _cut(text: str, limit: int = CELL_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 def format_value(value: Any) -> str:
+    """A value for a table cell, cut to CELL_LIMIT characters (a 20 MB parameter must not take minutes)."""
+    if isinstance(value, str):
+        return _cut(value)
+    if isinstance(value, list | dict):
+        # serialise at most what the cell shows: a huge structure is cut, not dumped whole
+        text = json.dumps(value[:CELL_LIMIT] if isinstance(value, list) else value, default=str)
+        return _cut(text)
+    return _format_scalar(value)
+
+
+def _format_scalar(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
-    if isinstance(value, str):
-        return value
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int):
-        return str(value)
-    return json.dumps(value, default=str)
+        return _cut(str(value))
+    return _cut(json.dumps(value, default=str))
 
 
 def format_pairs(mapping: dict | None, sep: str = ", ") -> str:
@@ -61,5 +76,6 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: st
     for column in columns:
         table.add_column(column, no_wrap=column in no_wrap, overflow="fold")
     for row in rows:
-        table.add_row(*[Text(cell if isinstance(cell, str) else format_value(cell)) for cell in row])
+        table.add_row(*[Text(_cut(cell, 4 * CELL_LIMIT) if isinstance(cell, str) else format_value(cell))
+                        for cell in row])
     console().print(table)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from trackrun.config import config, home_dir
 from trackrun.db.base import RunDB
-from trackrun.errors import InvalidArgumentError
+from trackrun.errors import InvalidArgumentError, StoreUnavailableError, TrackrunError
 
 DB_FILE = "trackrun.db"
 _cache: dict[tuple[str, int], RunDB] = {}
@@ -69,6 +69,16 @@ def _open(url: str) -> RunDB:
     if scheme.startswith(("sqlite", "postgres")):
         from trackrun.db.sql.store import SQLStore
 
-        return SQLStore(url, artifact_root=config.artifact_path or default_artifact_root(url))
+        try:
+            return SQLStore(url, artifact_root=config.artifact_path or default_artifact_root(url))
+        except TrackrunError:
+            raise
+        except Exception as exc:  # a file that is no database, a read-only folder, a refused login...
+            from trackrun.config import redact_url
+
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreUnavailableError(f"cannot open the run database {redact_url(url)}: {reason}; "
+                                        "check TRACKRUN_DBPATH (a folder, sqlite:///file.db or "
+                                        "postgresql://...)") from None
     raise InvalidArgumentError(f"unsupported run database URL scheme '{scheme}://'; use a folder path, "
                                "sqlite:///file.db, postgresql://user@host/db or http://host:port")

@@ -294,6 +294,9 @@ class BaseRuntime:
             status["results"] = {**(best_run["status"].get("results") or {}), "best_iteration": best}
             status["artifacts"] = list(best_run["status"].get("artifacts") or [])
             db.mark_best_iteration(parent.project, parent._uid, best)
+            for art in status["artifacts"]:  # `latest` names the best model, not the last one to finish
+                if art.get("uid") and art.get("db_key"):
+                    db.tag_artifact(art["db_key"], "latest", parent.project, art["uid"])
         parent.log_artifact(TableArtifact("iteration_results", header=table[0], rows=table[1:]),
                             local_path="iteration_results.csv")
         completed = sum(1 for r in rows if r["state"] == COMPLETED)

@@ -50,7 +50,7 @@ class _Tee(io.TextIOBase):
 
     def write(self, text: str) -> int:
         if self._echo:
-            self._stream.write(text)
+            self._stream.write(self._sink.mask(text))  # secrets are hidden on the terminal as in the log
         self._sink.write(text)
         return len(text)
 

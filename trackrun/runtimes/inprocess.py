@@ -42,6 +42,9 @@ def execute_handler(run: dict, handler: Callable, db: Any, inline_secrets: dict 
             except Exception as exc:
                 context.mark_error(exc)
                 print(traceback.format_exc(), end="")
+            except SystemExit as exc:  # sys.exit() in a handler ends the handler, not the launcher
+                if exc.code not in (None, 0):
+                    context.set_state(error=f"the handler called sys.exit({exc.code!r})", commit=False)
             except KeyboardInterrupt:
                 context.abort("interrupted (Ctrl-C)")
                 raise

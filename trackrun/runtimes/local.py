@@ -46,6 +46,8 @@ class LocalRuntime(HandlerRuntime):
         if not command:
             raise InvalidArgumentError("this function has no command: give a .py file, e.g. command='train.py'")
         path = os.path.abspath(os.path.join(self.spec.get("workdir") or "", command))
+        if os.path.isdir(path):
+            raise InvalidArgumentError(f"source '{command}' is a directory; give a .py file")
         if not os.path.isfile(path):
             raise InvalidArgumentError(f"source file '{command}' does not exist")
         return path
