@@ -48,6 +48,13 @@ def _file_name(local_path: str | None, key: str, fmt: str) -> str:
     return name
 
 
+def _exists(url: str, secrets: dict) -> bool:
+    from trackrun.datastore.dataitem import get_dataitem
+    from trackrun.datastore.paths import is_local
+
+    return os.path.exists(url) if is_local(url) and "://" not in url else get_dataitem(url, secrets=secrets).exists()
+
+
 def _hash_file(path: str) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -65,7 +72,6 @@ def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_
                  **kwargs: Any) -> dict:
     """Store the body and record a new version; return the artifact record (with its ``uri``)."""
     from trackrun.datastore import check_within, join_url, normalize_url, upload_file, write_bytes
-    from trackrun.datastore.dataitem import get_dataitem
 
     if isinstance(item, str):
         validate_key(item)
@@ -112,8 +118,7 @@ def log_artifact(ctx: RunContext, item: Artifact | str, body: Any = None, local_
         target = join_url(root, key, digest[:16], name)
         check_within(root, target)
     # a body already stored at its content-addressed path is not written again
-    if upload is not False and not is_link and (
-            target_path or not get_dataitem(target, secrets=ctx._secrets.values).exists()):
+    if upload is not False and not is_link and (target_path or not _exists(target, ctx._secrets.values)):
         if data is not None:
             write_bytes(target, data, secrets=ctx._secrets.values)
         else:

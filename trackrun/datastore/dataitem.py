@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from trackrun.datastore.filesystems import filesystem, url_kind
-from trackrun.datastore.paths import normalize_url, split_scheme
+from trackrun.datastore.paths import is_local, normalize_url, split_scheme
 from trackrun.datastore.store_uri import is_store_uri, parse_store_uri
 from trackrun.errors import InvalidArgumentError, NotFoundError
 
@@ -94,11 +94,12 @@ def write_bytes(url: str, body: bytes, secrets: dict | None = None) -> None:
     folders created; http(s) URLs are read-only."""
     if isinstance(body, str):
         body = body.encode()
-    fs, path = filesystem(normalize_url(url), secrets, write=True)
-    if url_kind(url) == "file":
-        _atomic_local_write(path, lambda fh: fh.write(body))
-    else:
-        fs.pipe_file(path, body)
+    url = normalize_url(url)
+    if is_local(url):  # no filesystem object needed: this is on every logged artifact's path
+        _atomic_local_write(url, lambda fh: fh.write(body))
+        return
+    fs, path = filesystem(url, secrets, write=True)
+    fs.pipe_file(path, body)
 
 
 def upload_file(src_path: str, url: str, secrets: dict | None = None) -> None:
