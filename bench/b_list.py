@@ -76,21 +76,7 @@ def make_records(template: dict, n: int, seed: int = 7):
 
 def _index_rows(store, run_id: int, struct: dict) -> tuple[list[dict], list[dict]]:
     """The label and number rows store_run writes for a new run."""
-    if hasattr(store, "_index_rows"):
-        return store._index_rows(run_id, struct)
-    # older stores: the same rows as their _index_run writes
-    from trackrun.schemas.run import get_in, numeric
-
-    labels = get_in(struct, "metadata.labels", {}) or {}
-    label_rows = [{"run_id": run_id, "name": str(k)[:255], "value": str(v)[:1024]} for k, v in labels.items()]
-    numbers = []
-    for field, values in (("results", get_in(struct, "status.results", {})),
-                          ("parameters", get_in(struct, "spec.parameters", {}))):
-        for key, value in (values or {}).items():
-            number = numeric(value)
-            if number is not None:
-                numbers.append({"run_id": run_id, "field": field, "key": str(key)[:255], "value": number})
-    return label_rows, numbers
+    return store._index_rows(run_id, struct)
 
 
 def bulk_load(store, records) -> int:

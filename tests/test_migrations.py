@@ -4,22 +4,19 @@ processes opening a new database at once all succeed."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from tests.pg import fresh_database
 from trackrun.db.sql import tables
 from trackrun.db.sql.engine import HEAD_REVISION, make_engine
-
-PG_SERVER = os.environ.get("TRACKRUN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
 
 def _schema_differences(engine) -> list:
@@ -33,19 +30,8 @@ def _schema_differences(engine) -> list:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    name = f"trackrun_migrate_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_SERVER}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("trackrun_migrate") as url:
+        yield url
 
 
 def test_fresh_sqlite_file_migrates_to_head(tmp_path):

@@ -9,17 +9,15 @@ one fresh database per test module, emptied before each test and dropped at the 
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.pg import fresh_database
 from trackrun.db.base import RunDB
 from trackrun.errors import InvalidArgumentError, NotFoundError
 
-PG_SERVER = os.environ.get("TRACKRUN_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -36,23 +34,14 @@ def _sqlite_store(request: pytest.FixtureRequest) -> RunDB:
 @pytest.fixture(scope="module")
 def _pg_store() -> Iterator[RunDB]:
     """A SQLStore on a new PostgreSQL database, dropped when the module's tests are done."""
-    psycopg = pytest.importorskip("psycopg")
     from trackrun.db.sql.store import SQLStore
 
-    name = f"trackrun_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_SERVER}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    store = SQLStore(f"{PG_SERVER}/{name}")
-    try:
-        yield store
-    finally:
-        store.close()
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("trackrun_test") as url:
+        store = SQLStore(url)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def _postgresql_store(request: pytest.FixtureRequest) -> RunDB:
