@@ -82,9 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"error: {_one_line(exc.format_message())}", err=True)
         code = exc.exit_code
-    except click.Abort:
-        click.echo("aborted", err=True)
-        code = EXIT_FAILED
+    except click.Abort as exc:  # click turns Ctrl-C into Abort; the shell convention for it is 130
+        interrupted = isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else "aborted", err=True)
+        code = 130 if interrupted else EXIT_FAILED
     except RunError as exc:
         click.echo(f"run failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else 'unknown error'}",
                    err=True)
