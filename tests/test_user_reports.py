@@ -67,3 +67,30 @@ def test_table_cells_are_cut_so_a_huge_value_lists_quickly():
     assert len(format_value("x" * 10_000_000)) == CELL_LIMIT
     assert len(format_value(list(range(1_000_000)))) <= CELL_LIMIT
     assert format_pairs({"a": float("nan"), "b": 2}) == "a=NaN, b=2"
+
+
+def test_ctrl_c_to_trackrun_run_exits_130_and_records_the_run_aborted(tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "slow.py"
+    script.write_text("import time\nfrom trackrun import get_or_create_ctx\nget_or_create_ctx('slow')\n"
+                      "print('started', flush=True)\ntime.sleep(60)\n")
+    env = dict(os.environ, TRACKRUN_DBPATH=str(tmp_path / "db"))
+    proc = subprocess.Popen([sys.executable, "-m", "trackrun", "run", "--name", "slow", str(script)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "started" not in proc.stdout.readline():
+        pass
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    listed = subprocess.run([sys.executable, "-m", "trackrun", "get", "runs", "--json"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    (run,) = json.loads(listed.stdout)
+    assert run["status"]["state"] == "aborted"
