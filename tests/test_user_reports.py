@@ -94,3 +94,15 @@ def test_ctrl_c_to_trackrun_run_exits_130_and_records_the_run_aborted(tmp_path):
                             capture_output=True, text=True, timeout=60)
     (run,) = json.loads(listed.stdout)
     assert run["status"]["state"] == "aborted"
+
+
+@pytest.mark.parametrize("kwargs", [{"artifact_path": "/tmp/out/{{run.uid"}, {"workdir": "/no/such/dir"}])
+def test_bad_paths_are_refused_before_anything_is_stored(db, kwargs):
+    from trackrun.errors import InvalidArgumentError
+
+    def handler(context):
+        context.log_result("x", 1)
+
+    with pytest.raises(InvalidArgumentError):
+        run_local(new_task(handler=handler), **kwargs)
+    assert db.list_runs(project="*") == []

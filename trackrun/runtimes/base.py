@@ -52,7 +52,11 @@ def fill_templates(path: str, meta: dict) -> str:
                                        f"known: {', '.join('{{' + k + '}}' for k in values)}")
         return str(values[name])
 
-    return _TEMPLATE.sub(fill, path)
+    filled = _TEMPLATE.sub(fill, path)
+    if "{{" in filled or "}}" in filled:
+        raise InvalidArgumentError(f"the artifact path '{path}' has an unclosed template; write it like "
+                                   "'/data/{{run.uid}}'")
+    return filled
 
 
 @functools.cache
@@ -171,6 +175,8 @@ class BaseRuntime:
         if inputs:
             spec["inputs"] = {**(spec.get("inputs") or {}), **inputs}
         base_dir = workdir or self.spec.get("workdir") or None
+        if base_dir and not os.path.isdir(base_dir):
+            raise InvalidArgumentError(f"working directory '{base_dir}' does not exist")
         if base_dir:
             spec["input_path"] = os.path.abspath(base_dir)
         spec["inputs"] = {k: normalize_url(v, base_dir=spec.get("input_path") or None)
