@@ -456,15 +456,6 @@ class _Bounded(dict):
         super().__setitem__(key, value)
 
 
-_SELECT_RUN_ID = select(t.runs.c.id).where(t.runs.c.project == bindparam("project"), t.runs.c.uid == bindparam("uid"),
-                                           t.runs.c.iteration == bindparam("iteration"))
-_ROW_FIELDS = ("name", "state", "start_time", "last_update", "host", "pid", "pid_start", "body")
-_UPDATE_RUN = update(t.runs).where(t.runs.c.id == bindparam("b_id")).values(
-    {c: bindparam("v_" + c) for c in _ROW_FIELDS})
-# the cached id is only trusted while it still names the same run (SQLite may reuse a deleted rowid)
-_UPDATE_RUN_CHECKED = _UPDATE_RUN.where(t.runs.c.project == bindparam("b_project"),
-                                        t.runs.c.uid == bindparam("b_uid"),
-                                        t.runs.c.iteration == bindparam("b_iteration"))
 _DELETE_LABELS = delete(t.run_labels).where(t.run_labels.c.run_id == bindparam("run_id"))
 _DELETE_NUMBERS = delete(t.run_numbers).where(t.run_numbers.c.run_id == bindparam("run_id"))
 
