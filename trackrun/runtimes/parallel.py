@@ -122,6 +122,10 @@ def fork_is_safe() -> bool:
         return False
     if len(tids) == 1:
         return True
+    import threading
+
+    if any(t is not threading.main_thread() for t in threading.enumerate()):
+        return False  # a Python thread of ours or the user's: never explained by a library pool
     names = []
     for tid in tids:
         try:
