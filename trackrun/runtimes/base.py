@@ -261,13 +261,12 @@ class BaseRuntime:
                 return False
             return True
 
-        def store_then(child: dict) -> dict:
-            db.store_run(child, child["metadata"]["uid"], child["metadata"]["project"],
-                         child["metadata"]["iteration"])
-            return child
-
         def prepare(child: dict) -> dict:
             return self._prepare(child, db, handler_fn)
+
+        def store_then(child: dict) -> dict:
+            # a parallel iteration always runs in another process, which loads it from the store
+            return BaseRuntime._prepare(self, child, db, handler_fn)
 
         with progress:
             try:
